@@ -1,0 +1,72 @@
+"""Versions and the tags they may carry: which tags a release gets and when they may move."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import semver
+
+from go_publish.errors import InputError
+from go_publish.references import is_valid_tag
+
+LATEST = "latest"
+
+
+def parse_version(value: str, field: str = "--version") -> semver.Version:
+    """Parse a semantic version, allowing one leading `v`; refuse what cannot be an image tag."""
+    text = value.strip()
+    if not text:
+        raise InputError(field, "must not be empty (e.g. 0.2.0 or v0.2.0)")
+    if text.startswith("v"):
+        text = text[1:]
+    try:
+        version = semver.Version.parse(text)
+    except ValueError:
+        raise InputError(
+            field, f"{value!r} is not a semantic version MAJOR.MINOR.PATCH[-PRERELEASE]"
+        ) from None
+    if version.build:
+        raise InputError(
+            field,
+            f"{value!r} has build metadata '+{version.build}'; '+' is not allowed in an image tag",
+        )
+    if not is_valid_tag(str(version)):
+        raise InputError(field, f"{value!r} is longer than the 128 characters an image tag may have")
+    return version
+
+
+def is_stable(version: semver.Version) -> bool:
+    """A release users may follow: no prerelease part."""
+    return not version.prerelease
+
+
+def stable_versions(tags: Iterable[str]) -> list[semver.Version]:
+    """The stable semantic versions among a repository's tags (a leading v is allowed)."""
+    found = []
+    for tag in tags:
+        text = tag[1:] if tag.startswith("v") else tag
+        if semver.Version.is_valid(text):
+            version = semver.Version.parse(text)
+            if is_stable(version) and not version.build:
+                found.append(version)
+    return found
+
+
+def alias_tags(version: semver.Version) -> list[str]:
+    """The moving aliases a stable version may carry: X.Y always, X only from 1.0.0 on."""
+    tags = [f"{version.major}.{version.minor}"]
+    if version.major >= 1:
+        tags.append(str(version.major))
+    return tags
+
+
+def tags_for(version: semver.Version, *, latest: bool = True, aliases: bool = False) -> list[str]:
+    """The tags a release gets when nothing is in the registry yet; the version tag first."""
+    tags = [str(version)]
+    if not is_stable(version):
+        return tags
+    if aliases:
+        tags.extend(alias_tags(version))
+    if latest:
+        tags.append(LATEST)
+    return tags
