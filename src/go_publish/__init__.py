@@ -1,5 +1,5 @@
-"""go-publish: from Go source to a tested, versioned, multi-tag container image in a registry."""
+"""go-publish: from Go source to a tested, versioned, multi-tag container image in a registry.
 
-from go_publish.main import GoPublish
-
-__all__ = ["GoPublish"]
+The Dagger module's main object lives in `go_publish.main` (named by the `dagger.mod`
+entry point) so that the offline CLI commands can import the pure modules without dagger.
+"""
