@@ -1,0 +1,3 @@
+module github.com/go-publish/goserver
+
+go 1.26
