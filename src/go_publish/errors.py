@@ -14,3 +14,23 @@ class InputError(GoPublishError, ValueError):
         self.field = field
         self.rule = rule
         super().__init__(f"{field}: {rule}")
+
+
+class StepFailedError(GoPublishError):
+    """A step of the routine (go test, the smoke test, a push) failed; the message says which."""
+
+
+class ReleaseRefusedError(GoPublishError):
+    """The plan refuses to overwrite a release; nothing was pushed."""
+
+
+class PushError(GoPublishError):
+    """A push failed midway: says exactly which tags were pushed and which were not."""
+
+    def __init__(self, pushed: list[str], not_pushed: list[str], cause: str) -> None:
+        self.pushed = pushed
+        self.not_pushed = not_pushed
+        super().__init__(
+            f"push failed: {cause}; pushed: {', '.join(pushed) or 'none'}; "
+            f"not pushed: {', '.join(not_pushed)}"
+        )

@@ -70,3 +70,11 @@ def tags_for(version: semver.Version, *, latest: bool = True, aliases: bool = Fa
     if latest:
         tags.append(LATEST)
     return tags
+
+
+DEV = "dev"
+
+
+def parse_build_version(value: str, field: str = "--version") -> str:
+    """The version stamped into a binary: a semantic version (leading v allowed) or `dev`."""
+    return DEV if value.strip() == DEV else str(parse_version(value, field))

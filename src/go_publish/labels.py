@@ -1,0 +1,42 @@
+"""OCI image labels (org.opencontainers.image.*) for a release."""
+
+from __future__ import annotations
+
+import re
+
+from go_publish.errors import InputError
+
+# Reproducible by default: the same source gives the same image digest, so a re-run of a
+# release can be recognised as the same image (as ko and SOURCE_DATE_EPOCH builds do).
+EPOCH = "1970-01-01T00:00:00Z"
+
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})"
+)
+_REVISION = re.compile(r"[0-9a-fA-F]{7,64}")
+
+
+def oci_labels(
+    *, title: str, version: str, created: str = "", source_url: str = "", revision: str = ""
+) -> dict[str, str]:
+    """Labels for the image; `created` defaults to the epoch, empty optional ones are left out."""
+    created = created or EPOCH
+    if not _RFC3339.fullmatch(created):
+        raise InputError("--created", f"{created!r} is not an RFC 3339 time such as 2026-12-03T16:20:00Z")
+    if revision and not _REVISION.fullmatch(revision):
+        raise InputError("--revision", f"{revision!r} is not a git commit hash (7-64 hex digits)")
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://[^/]*@", source_url):
+        # A token in the URL would be published in every image's labels; never echo it.
+        raise InputError("--source-url", "must not contain credentials (user:token@)")
+    if source_url and not source_url.startswith(("https://", "http://", "git@")):
+        raise InputError("--source-url", f"{source_url!r} is not a repository URL")
+    labels = {
+        "org.opencontainers.image.title": title,
+        "org.opencontainers.image.version": version,
+        "org.opencontainers.image.created": created,
+    }
+    if source_url:
+        labels["org.opencontainers.image.source"] = source_url
+    if revision:
+        labels["org.opencontainers.image.revision"] = revision
+    return labels
