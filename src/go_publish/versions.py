@@ -42,7 +42,7 @@ def is_stable(version: semver.Version) -> bool:
 
 def stable_versions(tags: Iterable[str]) -> list[semver.Version]:
     """The stable semantic versions among a repository's tags (a leading v is allowed)."""
-    found = []
+    found: list[semver.Version] = []
     for tag in tags:
         text = tag[1:] if tag.startswith("v") else tag
         if semver.Version.is_valid(text):
