@@ -8,6 +8,11 @@ publish plan needs, and it does so the way we want it to behave in CI:
 * 429, 5xx, connection failures and timeouts are retried with exponential backoff (honouring a
   short Retry-After), then reported as one-line errors that name the registry;
 * the password never appears in a repr, a log record or an exception message.
+
+Why not an existing OCI client: we need two read-only calls (tag list, manifest HEAD). The
+Python ORAS client (`oras` on PyPI, 0.2.x) is synchronous, pulls in requests and jsonschema,
+and its retry decorator retries 500s and exceptions with fixed sleeps but treats 429 and
+Retry-After like any other answer. httpx is already installed with dagger-io.
 """
 
 from __future__ import annotations
