@@ -130,10 +130,16 @@ def test_force_does_not_push_an_identical_release() -> None:
     assert actions(plan("0.2.0", registry, digest=D_THIS, force=True))["0.2.0"] is Action.KEEP
 
 
+def test_a_release_whose_registry_digest_cannot_be_read_is_refused_not_overwritten() -> None:
+    p = plan("0.2.0", view("0.2.0", digests={}), digest=D_THIS)
+    assert actions(p)["0.2.0"] is Action.REFUSE
+    assert p.to_push == []
+
+
 @pytest.mark.parametrize(
     ("digests", "digest"),
-    [({}, D_THIS), ({"0.2.0": D_OTHER}, None), ({}, None)],
-    ids=["registry-digest-unknown", "image-digest-unknown", "both-unknown"],
+    [({"0.2.0": D_OTHER}, None), ({}, None)],
+    ids=["image-digest-unknown", "both-unknown"],
 )
 def test_existing_version_tag_with_an_unknown_digest_is_checked(digests: dict[str, str], digest: str | None) -> None:
     p = plan("0.2.0", view("0.2.0", digests=digests), digest=digest)
@@ -239,3 +245,17 @@ def test_platforms_are_carried_into_the_plan() -> None:
     platforms = parse_platforms(["linux/arm64,linux/arm/v7"])
     p = make_plan(parse_version("0.2.0"), REPO, platforms)
     assert p.as_dict()["platforms"] == ["linux/arm64", "linux/arm/v7"]
+
+
+def test_rerunning_the_latest_release_checks_latest_instead_of_moving_it() -> None:
+    registry = view("0.1.8", "0.2.0", "latest", digests={"0.2.0": D_OTHER, "latest": D_OTHER})
+    assert actions(plan("0.2.0", registry))["latest"] is Action.CHECK
+    assert actions(plan("0.2.0", registry, digest=D_OTHER))["latest"] is Action.KEEP
+
+
+def test_a_refused_release_moves_no_other_tag_either() -> None:
+    registry = view("0.2.0", "latest", digests={"0.2.0": D_OTHER, "latest": D_OTHER})
+    p = plan("0.2.0", registry, digest=D_THIS, aliases=True)
+    assert p.to_push == []
+    assert {d.tag for d in p.skipped} >= {"latest", "0.2"}
+    assert all("refused" in d.reason for d in p.skipped if d.tag in ("latest", "0.2"))

@@ -91,7 +91,7 @@ async def _read_view(release: Release, username: str, password: str | None) -> R
 
     credentials = Credentials(username, password) if password is not None else None
     async with RegistryReader(release.repository, credentials) as reader:
-        return await reader.view(str(release.version))
+        return await reader.view(*release.tags())
 
 
 @app.command()
@@ -116,7 +116,7 @@ def plan(
 
     release = Release.parse(
         version=version, repository=repository, registry=registry,
-        platforms=platform, latest=latest, aliases=aliases,
+        platforms=platform, latest=latest, aliases=aliases, platforms_field="--platform",
     )
     password = _read_password(password_env, required=bool(username))
     check_login(username, password is not None)
@@ -196,7 +196,7 @@ def publish(
     """Test, smoke-test, push the version tag and then its moving tags, and verify (needs a Dagger engine)."""
     release = Release.parse(
         version=version, repository=repository, registry=registry,
-        platforms=platform, latest=latest, aliases=aliases, force=force,
+        platforms=platform, latest=latest, aliases=aliases, force=force, platforms_field="--platform",
     )
     password = _read_password(password_env, required=True)
     check_login(username, password is not None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from go_publish.errors import InputError
 
@@ -16,20 +17,34 @@ _RFC3339 = re.compile(
 _REVISION = re.compile(r"[0-9a-fA-F]{7,64}")
 
 
+def _is_real_time(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_source_url(url: str) -> None:
+    """A plain https/http or git@ URL; never echoed, since a malformed one may carry a token."""
+    if re.match(r"(?:https?://[^/@\s]*@|[^@\s]*:[^@/\s]*@)", url) or re.search(r"://[^/]*@", url):
+        # A token in the URL would be published in every image's labels.
+        raise InputError("--source-url", "must not contain credentials (user:token@)")
+    if not re.fullmatch(r"(?:https?://|git@)[^\s]+", url):
+        raise InputError("--source-url", "is not a repository URL (https://, http:// or git@host:path, no spaces)")
+
+
 def oci_labels(
     *, title: str, version: str, created: str = "", source_url: str = "", revision: str = ""
 ) -> dict[str, str]:
     """Labels for the image; `created` defaults to the epoch, empty optional ones are left out."""
     created = created or EPOCH
-    if not _RFC3339.fullmatch(created):
+    if not _RFC3339.fullmatch(created) or not _is_real_time(created):
         raise InputError("--created", f"{created!r} is not an RFC 3339 time such as 2026-12-03T16:20:00Z")
     if revision and not _REVISION.fullmatch(revision):
         raise InputError("--revision", f"{revision!r} is not a git commit hash (7-64 hex digits)")
-    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://[^/]*@", source_url):
-        # A token in the URL would be published in every image's labels; never echo it.
-        raise InputError("--source-url", "must not contain credentials (user:token@)")
-    if source_url and not source_url.startswith(("https://", "http://", "git@")):
-        raise InputError("--source-url", f"{source_url!r} is not a repository URL")
+    if source_url:
+        _check_source_url(source_url)
     labels = {
         "org.opencontainers.image.title": title,
         "org.opencontainers.image.version": version,

@@ -107,7 +107,7 @@ def _decide_version_tag(
     if view is None or tag not in view.tags:
         return Action.CREATE, "new release"
     existing = view.digest(tag)
-    if digest is None or existing is None:
+    if digest is None:
         return (
             Action.CHECK,
             "already in the registry; after the build, the same digest pushes nothing "
@@ -116,10 +116,11 @@ def _decide_version_tag(
     if existing == digest:
         return Action.KEEP, f"already holds this image ({digest}); nothing to push"
     if force:
-        return Action.MOVE, f"overwrites the released {existing} because --force was given"
+        return Action.MOVE, f"overwrites the released {existing or 'image'} because --force was given"
+    held = f"already released as {existing}" if existing else "already released, digest unreadable"
     return (
         Action.REFUSE,
-        f"already released as {existing}, which is not this image ({digest}); "
+        f"{held}, which is not this image ({digest}); "
         "refusing to overwrite a release (pass --force to replace it)",
     )
 
@@ -139,8 +140,11 @@ def _decide_moving_tag(
     reason = f"{version} is the highest {scope}" if highest is not None else f"first {scope}"
     if view is None or tag not in view.tags:
         return Action.CREATE, reason
-    if digest is not None and view.digest(tag) == digest:
+    current = view.digest(tag)
+    if digest is not None and current == digest:
         return Action.KEEP, f"already points at this image; {reason}"
+    if digest is None and current is not None and current == view.digest(str(version)):
+        return Action.CHECK, f"already points at the released {version}; compared after the build"
     return Action.MOVE, reason
 
 
@@ -185,6 +189,14 @@ def make_plan(
     else:
         decisions.append(TagDecision(LATEST, Action.SKIP, "--latest was turned off", repository.reference(LATEST)))
 
+    if decisions[0].action is Action.REFUSE:
+        # Nothing is pushed when the release itself is refused, and the plan must say so.
+        decisions[1:] = [
+            TagDecision(d.tag, Action.SKIP, f"not moved: {version} was refused", d.reference)
+            if d.action is not Action.SKIP
+            else d
+            for d in decisions[1:]
+        ]
     return Plan(
         version=str(version),
         repository=repository,

@@ -48,7 +48,7 @@ async def read_registry(release: Release, login: Login) -> RegistryView:
     """What the repository holds now; fails closed when it cannot be read."""
     try:
         async with RegistryReader(release.repository, login.credentials) as reader:
-            return await reader.view(str(release.version))
+            return await reader.view(*release.tags())
     except RegistryError as error:
         raise StepFailedError(
             f"{login.scrub(str(error))}; nothing was pushed "

@@ -376,17 +376,18 @@ class RegistryReader:
         self._expect_ok(response, f"GET {path}")
         return "sha256:" + hashlib.sha256(response.content).hexdigest()
 
-    async def view(self, version_tag: str, *, max_lookups: int = 20) -> RegistryView:
+    async def view(self, version_tag: str, *also: str, max_lookups: int = 20) -> RegistryView:
         """What a plan for `version_tag` needs: all tags, digests, and the version `latest` is.
 
-        Digests are looked up for `version_tag` and `latest` when they exist. `latest_version`
+        Digests are looked up for `version_tag`, the tags in `also` (aliases) and `latest`
+        when they exist. `latest_version`
         is the highest stable semver tag whose digest equals latest's, found by looking up the
         stable tags from the highest down (at most `max_lookups` of them); otherwise None.
         """
         tags = await self.tags()
         tag_set = frozenset(tags)
         digests: dict[str, str] = {}
-        for tag in dict.fromkeys((version_tag, LATEST)):
+        for tag in dict.fromkeys((version_tag, *also, LATEST)):
             if tag in tag_set:
                 found = await self.digest(tag)
                 if found is not None:

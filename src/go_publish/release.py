@@ -11,7 +11,7 @@ from go_publish.errors import InputError
 from go_publish.plan import Plan, RegistryView, make_plan
 from go_publish.platforms import DEFAULT_PLATFORM, Platform, parse_platforms
 from go_publish.references import DEFAULT_REGISTRY, Repository
-from go_publish.versions import parse_version
+from go_publish.versions import parse_version, tags_for
 
 
 @dataclass(frozen=True)
@@ -36,16 +36,21 @@ class Release:
         latest: bool = True,
         aliases: bool = False,
         force: bool = False,
+        platforms_field: str = "--platforms",
     ) -> Release:
         """Validate every field; the first bad one raises InputError naming it."""
         return cls(
             version=parse_version(version),
             repository=Repository.parse(registry, repository),
-            platforms=tuple(parse_platforms(list(platforms or [DEFAULT_PLATFORM]))),
+            platforms=tuple(parse_platforms(list(platforms or [DEFAULT_PLATFORM]), platforms_field)),
             latest=latest,
             aliases=aliases,
             force=force,
         )
+
+    def tags(self) -> list[str]:
+        """Every tag this release may touch, the version tag first."""
+        return tags_for(self.version, latest=self.latest, aliases=self.aliases)
 
     def plan(self, view: RegistryView | None = None, digest: str | None = None) -> Plan:
         """Decide every tag from what the registry holds (`view`) and the image's digest."""
