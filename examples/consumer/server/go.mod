@@ -1,0 +1,3 @@
+module example.com/consumer/server
+
+go 1.26

@@ -1,0 +1,1 @@
+"""Example consumer of the go-publish Dagger module."""
