@@ -1,0 +1,1 @@
+"""Engine checks of go-publish, as a Dagger module: `dagger call -m tests all`."""
