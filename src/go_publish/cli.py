@@ -112,8 +112,6 @@ def plan(
     Every decision (created, moved, kept, skipped, refused) and its reason goes to stderr,
     or into the JSON object with --json.
     """
-    from go_publish.registry import RegistryAuthError, RegistryError
-
     release = Release.parse(
         version=version, repository=repository, registry=registry,
         platforms=platform, latest=latest, aliases=aliases, platforms_field="--platform",
@@ -122,6 +120,8 @@ def plan(
     check_login(username, password is not None)
     view = None
     if not offline:
+        from go_publish.registry import RegistryAuthError, RegistryError
+
         try:
             view = anyio.run(_read_view, release, username, password)
         except RegistryAuthError:
