@@ -17,9 +17,10 @@ import click
 import typer
 
 from go_publish.errors import GoPublishError, InputError
-from go_publish.plan import Plan, RegistryView
+from go_publish.plan import Plan
 from go_publish.platforms import DEFAULT_PLATFORM, SUPPORTED, parse_platform
 from go_publish.references import DEFAULT_REGISTRY
+from go_publish.registry import Credentials
 from go_publish.release import Release, check_login
 from go_publish.versions import DEV, parse_build_version, parse_version, tags_for
 
@@ -86,14 +87,6 @@ def _print_plan(plan: Plan, as_json: bool) -> None:
         typer.echo(f"{decision.action:>6} {decision.tag}: {decision.reason}", err=True)
 
 
-async def _read_view(release: Release, username: str, password: str | None) -> RegistryView:
-    from go_publish.registry import Credentials, RegistryReader
-
-    credentials = Credentials(username, password) if password is not None else None
-    async with RegistryReader(release.repository, credentials) as reader:
-        return await reader.view(*release.tags())
-
-
 @app.command()
 def plan(
     version: VersionOption,
@@ -118,17 +111,11 @@ def plan(
     )
     password = _read_password(password_env, required=bool(username))
     check_login(username, password is not None)
-    view = None
-    if not offline:
-        from go_publish.registry import RegistryAuthError, RegistryError
-
-        try:
-            view = anyio.run(_read_view, release, username, password)
-        except RegistryAuthError:
-            raise  # a plan made without the tags we may not read would mislead
-        except RegistryError as error:
-            typer.echo(f"{PROG}: note: {error}; plan made without the registry", err=True)
-    _print_plan(release.plan(view), as_json)
+    credentials = Credentials(username, password) if password is not None else None
+    planned = release.plan() if offline else anyio.run(release.survey, credentials)
+    if planned.note:
+        typer.echo(f"{PROG}: note: {planned.note}", err=True)
+    _print_plan(planned, as_json)
 
 
 def _engine_step(step: str, **arguments: object) -> str:

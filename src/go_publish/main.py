@@ -153,15 +153,18 @@ class GoPublish:
         aliases: Annotated[bool, Doc("Also move X.Y and X when the rules allow it")] = False,
         skip_registry_check: Annotated[bool, Doc("Plan without reading the registry")] = False,
     ) -> str:
-        """Every tag decision with its reason, as JSON, from what the registry holds now."""
+        """Every tag decision with its reason, as JSON, from what the registry holds now.
+
+        An unreachable registry gives the plan without it, with a `note`; refused credentials fail.
+        """
         with _reported():
             release = Release.parse(
                 version=version, repository=repository, registry=registry,
                 platforms=platforms, latest=latest, aliases=aliases,
             )
             login = await publishing.login(check_login(username, password is not None), password)
-            view = None if skip_registry_check else await publishing.read_registry(release, login)
-            return json.dumps(release.plan(view).as_dict(), indent=2)
+            planned = release.plan() if skip_registry_check else await release.survey(login.credentials)
+            return json.dumps(planned.as_dict(), indent=2)
 
     # A publish must push every time, never answer from the function cache. The SDK's
     # overloads of `function` omit its `cache` keyword, hence the ignore.

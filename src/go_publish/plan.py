@@ -64,6 +64,7 @@ class Plan:
     decisions: tuple[TagDecision, ...]
     registry_checked: bool
     latest_version: str | None = None
+    note: str | None = None
 
     @property
     def references(self) -> list[str]:
@@ -94,6 +95,7 @@ class Plan:
             "decisions": [d.as_dict() for d in self.decisions],
             "registry_checked": self.registry_checked,
             "current_latest": self.latest_version,
+            **({"note": self.note} if self.note else {}),
         }
 
 

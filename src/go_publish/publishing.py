@@ -47,8 +47,7 @@ async def login(username: str, password: dagger.Secret | None) -> Login:
 async def read_registry(release: Release, login: Login) -> RegistryView:
     """What the repository holds now; fails closed when it cannot be read."""
     try:
-        async with RegistryReader(release.repository, login.credentials) as reader:
-            return await reader.view(*release.tags())
+        return await release.read_registry(login.credentials)
     except RegistryError as error:
         raise StepFailedError(
             f"{login.scrub(str(error))}; nothing was pushed "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import semver
 
@@ -11,6 +11,7 @@ from go_publish.errors import InputError
 from go_publish.plan import Plan, RegistryView, make_plan
 from go_publish.platforms import DEFAULT_PLATFORM, Platform, parse_platforms
 from go_publish.references import DEFAULT_REGISTRY, Repository
+from go_publish.registry import Credentials, RegistryAuthError, RegistryError, RegistryReader
 from go_publish.versions import parse_version, tags_for
 
 
@@ -51,6 +52,23 @@ class Release:
     def tags(self) -> list[str]:
         """Every tag this release may touch, the version tag first."""
         return tags_for(self.version, latest=self.latest, aliases=self.aliases)
+
+    async def read_registry(self, credentials: Credentials | None) -> RegistryView:
+        """What the repository holds now, with the digests of every tag this release may touch."""
+        async with RegistryReader(self.repository, credentials) as reader:
+            return await reader.view(*self.tags())
+
+    async def survey(self, credentials: Credentials | None) -> Plan:
+        """The plan from what the registry holds; made without it, with a note, when unreachable.
+
+        Refused credentials are an error: a plan without the tags we may not read would mislead.
+        """
+        try:
+            return self.plan(await self.read_registry(credentials))
+        except RegistryAuthError:
+            raise
+        except RegistryError as error:
+            return replace(self.plan(), note=f"{error}; plan made without the registry")
 
     def plan(self, view: RegistryView | None = None, digest: str | None = None) -> Plan:
         """Decide every tag from what the registry holds (`view`) and the image's digest."""
