@@ -259,3 +259,10 @@ def test_a_refused_release_moves_no_other_tag_either() -> None:
     assert p.to_push == []
     assert {d.tag for d in p.skipped} >= {"latest", "0.2"}
     assert all("refused" in d.reason for d in p.skipped if d.tag in ("latest", "0.2"))
+
+
+def test_force_plans_to_overwrite_before_the_digest_is_known() -> None:
+    registry = view("0.2.0", digests={"0.2.0": D_OTHER})
+    decision = {d.tag: d for d in plan("0.2.0", registry, force=True).decisions}["0.2.0"]
+    assert decision.action is Action.MOVE
+    assert "--force" in decision.reason

@@ -109,16 +109,16 @@ def _decide_version_tag(
     if view is None or tag not in view.tags:
         return Action.CREATE, "new release"
     existing = view.digest(tag)
+    if digest is not None and existing == digest:
+        return Action.KEEP, f"already holds this image ({digest}); nothing to push"
+    if force:
+        return Action.MOVE, f"overwrites the released {existing or 'image'} because --force was given"
     if digest is None:
         return (
             Action.CHECK,
             "already in the registry; after the build, the same digest pushes nothing "
             "and another digest is refused unless --force",
         )
-    if existing == digest:
-        return Action.KEEP, f"already holds this image ({digest}); nothing to push"
-    if force:
-        return Action.MOVE, f"overwrites the released {existing or 'image'} because --force was given"
     held = f"already released as {existing}" if existing else "already released, digest unreadable"
     return (
         Action.REFUSE,

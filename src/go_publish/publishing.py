@@ -9,7 +9,7 @@ import dagger
 from dagger import dag
 
 from go_publish.errors import InputError, PushError, ReleaseRefusedError, StepFailedError
-from go_publish.plan import Plan, RegistryView, TagDecision
+from go_publish.plan import Action, Plan, RegistryView, TagDecision
 from go_publish.registry import Credentials, RegistryError, RegistryReader
 from go_publish.release import Release
 
@@ -105,6 +105,11 @@ async def publish(
     """Push every tag the plan allows (version first, latest last) and check one digest for all."""
     expected = await local_digest(variants, toolchain_image)
     plan = release.plan(view, expected)
+    if any(d.action is Action.CHECK for d in plan.decisions):
+        raise ReleaseRefusedError(
+            f"{plan.version} is already released and this image's digest could not be computed "
+            "to compare; nothing was pushed (pass --force to replace it)"
+        )
     if plan.refused:
         raise ReleaseRefusedError(
             "; ".join(f"{d.reference}: {d.reason}" for d in plan.refused) + "; nothing was pushed"
