@@ -26,28 +26,17 @@ from typing import Any
 
 import pytest
 
-try:  # `tests` as a package (tests/__init__.py or rootdir on sys.path) ...
-    from tests.registry_fixtures import (
-        INSTALL_HINT,
-        LoopbackOnlyTransport,
-        RunningRegistry,
-        Skopeo,
-        missing_tools,
-        start_registry,
-    )
-    from tests.registry_fixtures import push_image as _push_image
-    from tests.faultproxy import BearerGate, FaultProxy
-except ImportError:  # ... or pytest's rootdir-less conftest import (tests/ itself on sys.path)
-    from registry_fixtures import (  # type: ignore[no-redef]
-        INSTALL_HINT,
-        LoopbackOnlyTransport,
-        RunningRegistry,
-        Skopeo,
-        missing_tools,
-        start_registry,
-    )
-    from registry_fixtures import push_image as _push_image  # type: ignore[no-redef]
-    from faultproxy import BearerGate, FaultProxy  # type: ignore[no-redef]
+# pytest puts tests/ on sys.path (no __init__.py, "prepend" import mode), as for cli_runner.
+from faultproxy import BearerGate, FaultProxy
+from registry_fixtures import (
+    INSTALL_HINT,
+    LoopbackOnlyTransport,
+    RunningRegistry,
+    Skopeo,
+    missing_tools,
+    start_registry,
+)
+from registry_fixtures import push_image as _push_image
 
 # Passwords with `$`, `+`, `:` and non-ASCII: they must reach the registry byte-exact.
 REGISTRY_USERS = {
