@@ -37,7 +37,7 @@ def engine_env() -> dict[str, str]:
     try:
         return find_engine()
     except NoEngineError as error:
-        pytest.skip(f"no Dagger engine: {error}")
+        pytest.skip(str(error))
 
 
 @pytest.fixture
