@@ -498,6 +498,16 @@ def test_pins_dagger_0_21_11(config: Config) -> None:
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=_ids(CONFIGS))
+def test_caches_nothing_by_hand(config: Config) -> None:
+    """The Dagger engine caches Go modules and build layers itself."""
+    text = "\n".join(_code_lines(config))
+    found = re.findall(
+        r"actions/cache|save_cache|restore_cache|^\s*cache:|Cache@\d|cache-plugin|stash\s*\(", text, re.MULTILINE
+    )
+    assert not found, f"{config.path} caches by hand: {found}"
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=_ids(CONFIGS))
 def test_never_traces_or_echoes_the_password(config: Config) -> None:
     for number, line in enumerate(config.path.read_text().splitlines(), 1):
         code = line.split(" #", 1)[0] if config.provider != "jenkins" else line.split("//", 1)[0]
