@@ -16,7 +16,7 @@ from dagger import DefaultPath, Doc, dag, field, function, object_type
 from dagger.mod._exceptions import FunctionError
 
 from go_publish import golang, imaging, publishing
-from go_publish.errors import GoPublishError
+from go_publish.errors import GoPublishError, InputError
 from go_publish.platforms import DEFAULT_PLATFORM, parse_platform
 from go_publish.references import DEFAULT_REGISTRY
 from go_publish.release import Release, check_login
@@ -181,6 +181,10 @@ class GoPublish:
         aliases: Annotated[bool, Doc("Also move X.Y and X when the version is the highest in that line")] = False,
         force: Annotated[bool, Doc("Overwrite an existing version tag that holds another image")] = False,
         skip_registry_check: Annotated[bool, Doc("Do not read the registry first (no overwrite or latest protection)")] = False,
+        registry_service: Annotated[
+            dagger.Service | None,
+            Doc("A registry run as a Dagger service in your pipeline: pushes and the pull-back go through it (needs --skip-registry-check)"),
+        ] = None,
     ) -> str:
         """Test, smoke-test, push the version tag then its moving tags, and verify what was pushed.
 
@@ -192,6 +196,10 @@ class GoPublish:
                 version=version, repository=repository, registry=registry,
                 platforms=platforms, latest=latest, aliases=aliases, force=force,
             )
+            if registry_service is not None and not skip_registry_check:
+                raise InputError(
+                    "--registry-service", "go-publish cannot read tags through a service; add --skip-registry-check"
+                )
             login = await publishing.login(check_login(username, True), password)
             view = None if skip_registry_check else await publishing.read_registry(release, login)
             toolchain = self._toolchain()
@@ -202,9 +210,11 @@ class GoPublish:
                 imaging.assemble(toolchain, target, self._image_spec(stamped))
                 for target in release.platforms
             ]
-            report = await publishing.publish(release, variants, toolchain.container(), login, view)
+            report = await publishing.publish(
+                release, variants, toolchain.container(), login, view, registry_service
+            )
             native = str(await dag.default_platform())
-            pulled = await publishing.pull_back(report, login, native)
+            pulled = await publishing.pull_back(report, login, native, registry_service)
             if pulled is None:
                 checked = f"not pulled back: the engine's platform {native} was not published"
             else:

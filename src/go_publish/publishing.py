@@ -88,9 +88,11 @@ async def local_digest(variants: list[dagger.Container], toolchain_image: dagger
     return str(manifests[0]["digest"]) if len(manifests) == 1 else None
 
 
-async def _push(variants: list[dagger.Container], decision: TagDecision, login: Login) -> str:
+async def _push(
+    variants: list[dagger.Container], decision: TagDecision, login: Login, route: dagger.Service | None
+) -> str:
     published = await login.authorize(variants[0], decision.reference).publish(
-        decision.reference, platform_variants=variants[1:]
+        decision.reference, platform_variants=variants[1:], registry_service=route
     )
     return published.rsplit("@", 1)[-1]
 
@@ -101,8 +103,12 @@ async def publish(
     toolchain_image: dagger.Container,
     login: Login,
     view: RegistryView | None,
+    route: dagger.Service | None = None,
 ) -> PublishReport:
-    """Push every tag the plan allows (version first, latest last) and check one digest for all."""
+    """Push every tag the plan allows (version first, latest last) and check one digest for all.
+
+    `route` is a Dagger service that serves the registry, when it is one of the pipeline's own.
+    """
     expected = await local_digest(variants, toolchain_image)
     plan = release.plan(view, expected)
     if any(d.action is Action.CHECK for d in plan.decisions):
@@ -118,7 +124,7 @@ async def publish(
     digests: set[str] = set()
     for decision in plan.to_push:
         try:
-            digests.add(await _push(variants, decision, login))
+            digests.add(await _push(variants, decision, login, route))
         except dagger.QueryError as error:
             not_pushed = [d.reference for d in plan.to_push if d.reference not in pushed]
             raise PushError(pushed, not_pushed, login.scrub(str(error).splitlines()[0])) from None
@@ -148,7 +154,9 @@ async def _verify_in_registry(release: Release, plan: Plan, digest: str, login: 
         raise StepFailedError(f"verify: {login.scrub(str(error))}") from None
 
 
-async def pull_back(report: PublishReport, login: Login, native: str) -> dagger.Container | None:
+async def pull_back(
+    report: PublishReport, login: Login, native: str, route: dagger.Service | None = None
+) -> dagger.Container | None:
     """The published image pulled back from the registry by digest, for the engine's platform.
 
     None when that platform was not published: the pulled image could not run here.
@@ -156,5 +164,5 @@ async def pull_back(report: PublishReport, login: Login, native: str) -> dagger.
     if native not in {p.name for p in report.plan.platforms}:
         return None
     reference = f"{report.plan.repository.name}@{report.digest}"
-    return login.authorize(dag.container(), reference).from_(reference)
+    return login.authorize(dag.container(), reference).from_(reference, registry_service=route)
 

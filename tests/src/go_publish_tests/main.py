@@ -147,6 +147,7 @@ class GoPublishTests:
                 password=dag.set_secret("go-publish-tests-password", "unused"),
                 platforms=platforms,
                 skip_registry_check=True,
+                registry_service=registry,
             )
             listing = await (
                 dag.container()
