@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import dagger
 
-from go_publish.errors import StepFailedError
+from go_publish.errors import InputError, StepFailedError
 from go_publish.golang import CA_BUNDLE, Toolchain
 from go_publish.labels import oci_labels
 from go_publish.platforms import Platform
@@ -63,6 +63,8 @@ def service(image: dagger.Container) -> dagger.Service:
 
 async def smoke_test(image: dagger.Container, version: str, message: str) -> str:
     """Run `image` as a service and probe it with its own binary: / and then /version."""
+    if not message.strip():
+        raise InputError("--message", "must not be empty: the smoke test looks for it on the page at /")
     entrypoint = (await image.entrypoint())[0]
     base = f"http://{_PROBE_HOST}:{PORT}"
     checks = [

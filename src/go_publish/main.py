@@ -83,7 +83,7 @@ class GoPublish:
         with _reported():
             target = parse_platform(platform)
             stamped = parse_build_version(version)
-        return self._toolchain().binary(target, stamped)
+            return self._toolchain().binary(target, stamped)
 
     @function
     async def test(self) -> str:
@@ -101,8 +101,7 @@ class GoPublish:
         with _reported():
             target = parse_platform(platform)
             stamped = parse_build_version(version)
-            spec = self._image_spec(stamped)
-        return imaging.assemble(self._toolchain(), target, spec)
+            return imaging.assemble(self._toolchain(), target, self._image_spec(stamped))
 
     async def _native_image(self, version: str) -> dagger.Container:
         """The image for the engine's own platform, which is the one services run on."""
