@@ -61,10 +61,14 @@ def service(image: dagger.Container) -> dagger.Service:
     return image.as_service(use_entrypoint=True)
 
 
-async def smoke_test(image: dagger.Container, version: str, message: str) -> str:
-    """Run `image` as a service and probe it with its own binary: / and then /version."""
+def check_message(message: str) -> None:
     if not message.strip():
         raise InputError("--message", "must not be empty: the smoke test looks for it on the page at /")
+
+
+async def smoke_test(image: dagger.Container, version: str, message: str) -> str:
+    """Run `image` as a service and probe it with its own binary: / and then /version."""
+    check_message(message)
     entrypoint = (await image.entrypoint())[0]
     base = f"http://{_PROBE_HOST}:{PORT}"
     checks = [

@@ -199,16 +199,15 @@ class GoPublish:
                 raise InputError(
                     "--registry-service", "go-publish cannot read tags through a service; add --skip-registry-check"
                 )
+            toolchain = self._toolchain()
+            stamped = str(release.version)
+            spec = self._image_spec(stamped)
+            imaging.check_message(self.message)
             login = await publishing.login(check_login(username, True), password)
             view = None if skip_registry_check else await publishing.read_registry(release, login)
-            toolchain = self._toolchain()
             await toolchain.test()
-            stamped = str(release.version)
             await imaging.smoke_test(await self._native_image(stamped), stamped, self.message)
-            variants = [
-                imaging.assemble(toolchain, target, self._image_spec(stamped))
-                for target in release.platforms
-            ]
+            variants = [imaging.assemble(toolchain, target, spec) for target in release.platforms]
             report = await publishing.publish(
                 release, variants, toolchain.container(), login, view, registry_service
             )

@@ -15,10 +15,10 @@ from go_publish.errors import InputError, StepFailedError
 from go_publish.main import GoPublish
 
 
-def _source(path: Path) -> dagger.Directory:
+def _check_source(path: Path) -> Path:
     if not (path / "go.mod").is_file():
         raise InputError("--source", f"{path} is not a Go module directory (no go.mod)")
-    return dag.host().directory(str(path.resolve()))
+    return path.resolve()
 
 
 async def _call(module: GoPublish, step: str, arguments: dict[str, Any]) -> str:
@@ -44,12 +44,12 @@ async def _call(module: GoPublish, step: str, arguments: dict[str, Any]) -> str:
 
 async def run_step(step: str, arguments: dict[str, Any]) -> str:
     """Connect to the engine (never downloading one) and run one module function."""
-    os.environ.update(find_engine())
-    source = _source(Path(arguments.pop("source")))
+    source = _check_source(Path(arguments.pop("source")))
     go_version = arguments.pop("go_version")
+    os.environ.update(find_engine())
     try:
         async with dagger.connection(dagger.Config(log_output=sys.stderr)):
-            module = GoPublish(source=source, go_version=go_version)
+            module = GoPublish(source=dag.host().directory(str(source)), go_version=go_version)
             return await _call(module, step, arguments)
     except dagger.ExecError as error:
         raise StepFailedError(f"{' '.join(error.command)} failed (exit {error.exit_code}): {error.stderr.strip()}") from None
