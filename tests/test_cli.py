@@ -84,6 +84,8 @@ def test_offline_commands_never_import_dagger() -> None:
         (["build", "--platform", "linux/s390x"], "--platform"),
         (["smoke-test", "--version", "not-a-version"], "--version"),
         (["serve", "--port", "70000"], "--port"),
+        (["test", "--source", "/nonexistent/server"], "--source"),
+        (["test", "--go-version", "latest"], "--go-version"),
     ],
 )
 def test_user_mistakes_get_one_line_naming_the_field(args: list[str], field: str) -> None:

@@ -10,8 +10,8 @@ from dagger import dag
 
 from go_publish.errors import InputError, StepFailedError
 from go_publish.platforms import Platform
+from go_publish.versions import check_go_version
 
-_GO_VERSION = re.compile(r"[0-9]+\.[0-9]+(?:\.[0-9]+)?(?:(?:rc|beta)[0-9]+)?")
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 _SRC = "/src"
 _OUT = "/out"
@@ -26,8 +26,7 @@ class Toolchain:
     name: str
 
     def __post_init__(self) -> None:
-        if not _GO_VERSION.fullmatch(self.go_version):
-            raise InputError("--go-version", f"{self.go_version!r} is not a Go version such as 1.26 or 1.26.1")
+        check_go_version(self.go_version)
         if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", self.name):
             raise InputError("--name", f"{self.name!r} must be a lowercase file name (a-z, 0-9, . _ -)")
 

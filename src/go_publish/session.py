@@ -13,6 +13,7 @@ from dagger import dag
 from go_publish.engine import find_engine
 from go_publish.errors import InputError, StepFailedError
 from go_publish.main import GoPublish
+from go_publish.versions import check_go_version
 
 
 def _check_source(path: Path) -> Path:
@@ -45,7 +46,7 @@ async def _call(module: GoPublish, step: str, arguments: dict[str, Any]) -> str:
 async def run_step(step: str, arguments: dict[str, Any]) -> str:
     """Connect to the engine (never downloading one) and run one module function."""
     source = _check_source(Path(arguments.pop("source")))
-    go_version = arguments.pop("go_version")
+    go_version = check_go_version(arguments.pop("go_version"))
     os.environ.update(find_engine())
     try:
         async with dagger.connection(dagger.Config(log_output=sys.stderr)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import semver
@@ -78,3 +79,13 @@ DEV = "dev"
 def parse_build_version(value: str, field: str = "--version") -> str:
     """The version stamped into a binary: a semantic version (leading v allowed) or `dev`."""
     return DEV if value.strip() == DEV else str(parse_version(value, field))
+
+
+_GO_VERSION = re.compile(r"[0-9]+\.[0-9]+(?:\.[0-9]+)?(?:(?:rc|beta)[0-9]+)?")
+
+
+def check_go_version(value: str, field: str = "--go-version") -> str:
+    """A Go toolchain version, which names the golang image to build with (1.26, 1.26.1)."""
+    if not _GO_VERSION.fullmatch(value):
+        raise InputError(field, f"{value!r} is not a Go version such as 1.26 or 1.26.1")
+    return value
