@@ -74,8 +74,8 @@ def test_offline_commands_never_import_dagger() -> None:
 @pytest.mark.parametrize(
     ("args", "field"),
     [
-        (["tags", "1.2"], "--version"),
-        (["tags", "1.2.3+build.7"], "--version"),
+        (["tags", "1.2"], "VERSION"),
+        (["tags", "1.2.3+build.7"], "VERSION"),
         (["plan", "--version", "0.2.0", "--repository", "User/App", "--offline"], "--repository"),
         (["plan", "--version", "0.2.0", "--repository", "ghcr.io/user/app", "--offline"], "--repository"),
         (["plan", "--version", "0.2.0", "--repository", "u/a", "--registry", "https://ghcr.io", "--offline"], "--registry"),
@@ -129,3 +129,26 @@ def test_help_lists_every_subcommand() -> None:
     assert result.returncode == 0
     for command in ("build", "test", "smoke-test", "serve", "publish", "tags", "plan"):
         assert command in result.stdout
+
+
+def test_a_huge_value_is_cut_short_in_the_error_line() -> None:
+    line = assert_one_line_error(run("tags", "1.2.3-" + "a" * 5000), "VERSION")
+    assert len(line) < 300
+    assert "5006 characters" in line
+
+
+def test_no_arguments_prints_the_help_and_no_empty_error_line() -> None:
+    result = run()
+    assert result.returncode == 2
+    assert "Usage" in result.stdout
+    assert result.stderr == ""
+
+
+def test_plan_reads_the_password_from_registry_password_by_default() -> None:
+    result = run("plan", "--version", "0.2.0", "--repository", "u/a", "--username", "ci", env={"REGISTRY_PASSWORD": ""})
+    assert_one_line_error(result, "--password-env: environment variable REGISTRY_PASSWORD")
+
+
+def test_an_offline_plan_needs_no_password() -> None:
+    result = run("plan", "--version", "0.2.0", "--repository", "u/a", "--username", "ci", "--offline")
+    assert result.returncode == 0, result.stderr

@@ -208,7 +208,7 @@ async def test_wrong_password_fails_closed_without_showing_it(
     assert caplog.records and secret not in caplog.text
     assert str(error) == (
         f"registry {auth_registry.host}: authentication for {repo_path} was refused (HTTP 401); "
-        "check --username and --password"
+        "check the username and password"
     )
 
 
@@ -375,7 +375,7 @@ async def test_bearer_refused_credentials(
         with pytest.raises(RegistryAuthError) as caught:
             await reader.tags()
     assert str(caught.value) == (
-        f"registry {proxy.host}: authentication for team/app was refused (HTTP 401); check --username and --password"
+        f"registry {proxy.host}: authentication for team/app was refused (HTTP 401); check the username and password"
     )
     assert secret not in repr(caught.value)
 

@@ -54,12 +54,10 @@ GoVersionOption = Annotated[str, typer.Option("--go-version", help="Go toolchain
 BuildVersionOption = Annotated[str, typer.Option("--version", help="Version stamped into the binary, or dev.")]
 
 
-def _read_password(variable: str, required: bool) -> str | None:
+def _read_password(variable: str) -> str:
     """The password from the named environment variable: never from an argument (ps shows those)."""
     if not variable:
-        if required:
-            raise InputError("--password-env", "name the environment variable holding the password")
-        return None
+        raise InputError("--password-env", "name the environment variable holding the password")
     value = os.environ.get(variable, "")
     if not value:
         raise InputError("--password-env", f"environment variable {variable} is not set or empty")
@@ -73,7 +71,7 @@ def tags(
     aliases: AliasesOption = False,
 ) -> None:
     """Print the tags a version gets in an empty repository, one per line (offline)."""
-    for tag in tags_for(parse_version(version), latest=latest, aliases=aliases):
+    for tag in tags_for(parse_version(version, "VERSION"), latest=latest, aliases=aliases):
         typer.echo(tag)
 
 
@@ -97,21 +95,20 @@ def plan(
     latest: LatestOption = True,
     aliases: AliasesOption = False,
     username: UsernameOption = "",
-    password_env: PasswordEnvOption = "",
+    password_env: PasswordEnvOption = PASSWORD_VARIABLE,
     offline: Annotated[bool, typer.Option("--offline", help="Do not read the registry.")] = False,
 ) -> None:
     """Print the references a release would publish, reading the registry when it is reachable.
 
-    Every decision (created, moved, kept, skipped, refused) and its reason goes to stderr,
-    or into the JSON object with --json.
+    Every decision (created, moved, kept, skipped, refused) and its reason goes to stderr, or into the JSON object with --json.
     """
     release = Release.parse(
         version=version, repository=repository, registry=registry,
         platforms=platform, latest=latest, aliases=aliases, platforms_field="--platform",
     )
-    password = _read_password(password_env, required=bool(username))
-    check_login(username, password is not None)
-    credentials = Credentials(username, password) if password is not None else None
+    # Reading a private repository needs a login; a public one, or --offline, needs none.
+    password = _read_password(password_env) if username and not offline else None
+    credentials = Credentials(check_login(username, True), password) if password is not None else None
     planned = release.plan() if offline else anyio.run(release.survey, credentials)
     if planned.note:
         typer.echo(f"{PROG}: note: {planned.note}", err=True)
@@ -185,8 +182,8 @@ def publish(
         version=version, repository=repository, registry=registry,
         platforms=platform, latest=latest, aliases=aliases, force=force, platforms_field="--platform",
     )
-    password = _read_password(password_env, required=True)
-    check_login(username, password is not None)
+    check_login(username, True, "--password-env")
+    password = _read_password(password_env)
     typer.echo(
         _engine_step(
             "publish", source=source, go_version=go_version,
@@ -208,6 +205,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = command.main(args=argv, prog_name=PROG, standalone_mode=False)
     except click.UsageError as error:
+        if not error.format_message():
+            raise SystemExit(2) from None  # no arguments at all: the help was printed
         hint = f" (see {error.ctx.command_path} --help)" if error.ctx else ""
         _fail(f"{error.format_message()}{hint}", 2)
     except click.ClickException as error:

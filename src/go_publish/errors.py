@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 
+_SHOWN = 60
+
+
+def shown(value: str) -> str:
+    """A user's value quoted for an error line, cut short so one line stays one screen line."""
+    if len(value) <= _SHOWN:
+        return repr(value)
+    return f"{value[:_SHOWN]!r}... ({len(value)} characters)"
+
+
 class GoPublishError(Exception):
     """Base class for every error go-publish reports to a user without a traceback."""
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import dagger
 from dagger import dag
 
-from go_publish.errors import InputError, StepFailedError
+from go_publish.errors import InputError, StepFailedError, shown
 from go_publish.platforms import Platform
 from go_publish.versions import check_go_version
 
@@ -28,7 +28,7 @@ class Toolchain:
     def __post_init__(self) -> None:
         check_go_version(self.go_version)
         if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", self.name):
-            raise InputError("--name", f"{self.name!r} must be a lowercase file name (a-z, 0-9, . _ -)")
+            raise InputError("--name", f"{shown(self.name)} must be a lowercase file name (a-z, 0-9, . _ -)")
 
     def container(self) -> dagger.Container:
         """Go on the engine's own platform: cross-compiling never needs emulation."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from go_publish.errors import InputError
+from go_publish.errors import InputError, shown
 
 # Reproducible by default: the same source gives the same image digest, so a re-run of a
 # release can be recognised as the same image (as ko and SOURCE_DATE_EPOCH builds do).
@@ -40,9 +40,9 @@ def oci_labels(
     """Labels for the image; `created` defaults to the epoch, empty optional ones are left out."""
     created = created or EPOCH
     if not _RFC3339.fullmatch(created) or not _is_real_time(created):
-        raise InputError("--created", f"{created!r} is not an RFC 3339 time such as 2026-12-03T16:20:00Z")
+        raise InputError("--created", f"{shown(created)} is not an RFC 3339 time such as 2026-12-03T16:20:00Z")
     if revision and not _REVISION.fullmatch(revision):
-        raise InputError("--revision", f"{revision!r} is not a git commit hash (7-64 hex digits)")
+        raise InputError("--revision", f"{shown(revision)} is not a git commit hash (7-64 hex digits)")
     if source_url:
         _check_source_url(source_url)
     labels = {

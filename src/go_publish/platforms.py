@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from go_publish.errors import InputError
+from go_publish.errors import InputError, shown
 
 DEFAULT_PLATFORM = "linux/amd64"
 
@@ -47,7 +47,7 @@ def parse_platform(value: str, field: str = "--platform") -> Platform:
     if name not in SUPPORTED:
         raise InputError(
             field,
-            f"unsupported platform {value!r}; supported: {', '.join(SUPPORTED)}",
+            f"unsupported platform {shown(value)}; supported: {', '.join(SUPPORTED)}",
         )
     return SUPPORTED[name]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from go_publish.errors import InputError
+from go_publish.errors import InputError, shown
 
 DEFAULT_REGISTRY = "docker.io"
 
@@ -21,6 +21,7 @@ _HOST = re.compile(
 )
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _MAX_NAME = 255
+_MAX_HOST = 253
 # Hosts that speak plain HTTP by default, as docker treats them.
 _LOOPBACK = re.compile(r"^(?:localhost|127(?:\.[0-9]{1,3}){3}|\[::1\])(?::[0-9]+)?$")
 
@@ -36,13 +37,15 @@ def parse_registry(value: str, field: str = "--registry") -> str:
     if not host:
         raise InputError(field, "must not be empty (e.g. docker.io, ghcr.io, localhost:5000)")
     if "://" in host:
-        raise InputError(field, f"give a host such as ghcr.io without a scheme, not {value!r}")
+        raise InputError(field, f"give a host such as ghcr.io without a scheme, not {shown(value)}")
     if "/" in host:
         raise InputError(
-            field, f"{value!r} has a path; put the path in --repository and only the host here"
+            field, f"{shown(value)} has a path; put the path in --repository and only the host here"
         )
+    if len(host) > _MAX_HOST:
+        raise InputError(field, f"a host name has at most {_MAX_HOST} characters, not {len(host)}")
     if not _HOST.fullmatch(host):
-        raise InputError(field, f"{value!r} is not a registry host[:port]")
+        raise InputError(field, f"{shown(value)} is not a registry host[:port]")
     port = host.rsplit(":", 1)[1] if re.search(r":[0-9]+$", host) else None
     if port is not None and not 0 < int(port) < 65536:
         raise InputError(field, f"port {port} is out of range 1-65535")
@@ -60,24 +63,26 @@ def parse_repository_path(value: str, registry: str, field: str = "--repository"
     if not path:
         raise InputError(field, "must not be empty (e.g. user/goserver)")
     if "@" in path:
-        raise InputError(field, f"{value!r} has a digest; give the repository only")
+        raise InputError(field, f"{shown(value)} has a digest; give the repository only")
+    if path.startswith("/") or path.endswith("/") or "//" in path:
+        raise InputError(field, f"{shown(value)} has an empty path component (a leading, trailing or double /)")
     components = path.split("/")
     if len(components) > 1 and _looks_like_host(components[0]):
         raise InputError(
             field,
-            f"{value!r} starts with a registry host; pass --registry {components[0]} "
+            f"{shown(value)} starts with a registry host; pass --registry {components[0]} "
             f"--repository {'/'.join(components[1:])}",
         )
     if ":" in components[-1]:
-        raise InputError(field, f"{value!r} has a tag; give the repository only (tags come from --version)")
+        raise InputError(field, f"{shown(value)} has a tag; give the repository only (tags come from --version)")
     for component in components:
         if not _COMPONENT.fullmatch(component):
             rule = (
                 "must be lowercase"
                 if _COMPONENT.fullmatch(component.lower())
-                else "may use only a-z, 0-9 and single separators . _ __ - between them"
+                else "may use only a-z and 0-9, joined by one ., one _, __ or dashes"
             )
-            raise InputError(field, f"path component {component!r} of {value!r} {rule}")
+            raise InputError(field, f"path component {shown(component)} of {shown(value)} {rule}")
     if registry == DEFAULT_REGISTRY and len(components) == 1:
         path = f"library/{path}"
     if len(registry) + 1 + len(path) > _MAX_NAME:
@@ -106,7 +111,7 @@ class Repository:
     def reference(self, tag: str) -> str:
         """The fully qualified reference of `tag`, e.g. docker.io/user/goserver:0.2.0."""
         if not is_valid_tag(tag):
-            raise InputError("tag", f"{tag!r} does not match [A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}}")
+            raise InputError("tag", f"{shown(tag)} does not match [A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}}")
         return f"{self.name}:{tag}"
 
     @property

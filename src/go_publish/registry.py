@@ -494,7 +494,7 @@ class RegistryReader:
         if self._authorization_has_credentials:
             return RegistryAuthError(
                 self.repository.registry,
-                f"authentication for {path} was refused (HTTP {status}); check --username and --password",
+                f"authentication for {path} was refused (HTTP {status}); check the username and password",
             )
         return RegistryAuthError(
             self.repository.registry,

@@ -84,12 +84,12 @@ class Release:
         )
 
 
-def check_login(username: str, has_password: bool) -> str:
+def check_login(username: str, has_password: bool, password_field: str = "--password") -> str:
     """Username and password come together; the username is kept byte-exact (robot$x is valid)."""
     if has_password and not username:
-        raise InputError("--username", "is required when --password is given")
+        raise InputError("--username", f"is required when {password_field} is given")
     if username and not has_password:
-        raise InputError("--password", "is required when --username is given (e.g. --password env:REGISTRY_PASSWORD)")
+        raise InputError(password_field, "is required when --username is given")
     if any(ord(c) < 0x20 or c == "\x7f" for c in username):
         raise InputError("--username", "must not contain control characters such as newlines")
     return username

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import semver
 
-from go_publish.errors import InputError
+from go_publish.errors import InputError, shown
 from go_publish.references import is_valid_tag
 
 LATEST = "latest"
@@ -24,15 +24,15 @@ def parse_version(value: str, field: str = "--version") -> semver.Version:
         version = semver.Version.parse(text)
     except ValueError:
         raise InputError(
-            field, f"{value!r} is not a semantic version MAJOR.MINOR.PATCH[-PRERELEASE]"
+            field, f"{shown(value)} is not a semantic version MAJOR.MINOR.PATCH[-PRERELEASE]"
         ) from None
     if version.build:
         raise InputError(
             field,
-            f"{value!r} has build metadata '+{version.build}'; '+' is not allowed in an image tag",
+            f"{shown(value)} has build metadata '+{version.build}'; '+' is not allowed in an image tag",
         )
     if not is_valid_tag(str(version)):
-        raise InputError(field, f"{value!r} is longer than the 128 characters an image tag may have")
+        raise InputError(field, f"{shown(value)} is longer than the 128 characters an image tag may have")
     return version
 
 
@@ -87,5 +87,5 @@ _GO_VERSION = re.compile(r"[0-9]+\.[0-9]+(?:\.[0-9]+)?(?:(?:rc|beta)[0-9]+)?")
 def check_go_version(value: str, field: str = "--go-version") -> str:
     """A Go toolchain version, which names the golang image to build with (1.26, 1.26.1)."""
     if not _GO_VERSION.fullmatch(value):
-        raise InputError(field, f"{value!r} is not a Go version such as 1.26 or 1.26.1")
+        raise InputError(field, f"{shown(value)} is not a Go version such as 1.26 or 1.26.1")
     return value
