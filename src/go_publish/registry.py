@@ -498,7 +498,7 @@ class RegistryReader:
             )
         return RegistryAuthError(
             self.repository.registry,
-            f"{path} needs credentials (HTTP {status}); pass --username and --password",
+            f"{path} needs credentials (HTTP {status}); pass a username and password",
         )
 
     async def _authenticate(self, response: httpx.Response) -> None:
