@@ -51,3 +51,23 @@ def test_the_source_defaults_to_the_sample_server() -> None:
     assert source.default_path == "goserver"
     defaults = {p.name: p.default_value for p in _main_object().functions[""].parameters.values()}
     assert defaults["go_version"] == '"1.26"'
+
+
+def test_the_module_uploads_everything_its_python_build_needs() -> None:
+    import fnmatch
+    import json
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    include = json.loads((root / "dagger.json").read_text())["include"]
+    project = tomllib.loads((root / "pyproject.toml").read_text())
+    needed = [
+        "pyproject.toml",
+        project["project"]["readme"],
+        *(str(p.relative_to(root)) for p in (root / "src" / "go_publish").glob("*.py")),
+        "goserver/go.mod",
+        "goserver/main.go",
+    ]
+    for path in needed:
+        assert any(fnmatch.fnmatch(path, pattern) for pattern in include), f"{path} is not in dagger.json include"
