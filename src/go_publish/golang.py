@@ -30,11 +30,13 @@ class Toolchain:
         if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", self.name):
             raise InputError("--name", f"{shown(self.name)} must be a lowercase file name (a-z, 0-9, . _ -)")
 
+    def _golang(self) -> dagger.Container:
+        return dag.container().from_(f"golang:{self.go_version}")
+
     def container(self) -> dagger.Container:
         """Go on the engine's own platform: cross-compiling never needs emulation."""
         return (
-            dag.container()
-            .from_(f"golang:{self.go_version}")
+            self._golang()
             .with_mounted_cache("/go/pkg/mod", dag.cache_volume("go-publish-gomod"))
             .with_mounted_cache("/root/.cache/go-build", dag.cache_volume("go-publish-gobuild"))
             .with_env_variable("GOFLAGS", "-mod=readonly")
@@ -58,7 +60,7 @@ class Toolchain:
 
     def ca_bundle(self) -> dagger.File:
         """The CA certificates of the golang image, so the server can call HTTPS services."""
-        return dag.container().from_(f"golang:{self.go_version}").file(CA_BUNDLE)
+        return self._golang().file(CA_BUNDLE)
 
     async def test(self) -> str:
         """go vet, then go test; a failure reports the tool's own output."""

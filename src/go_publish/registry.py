@@ -36,7 +36,7 @@ import semver
 from go_publish.errors import GoPublishError, InputError
 from go_publish.plan import RegistryView
 from go_publish.references import Repository, is_valid_tag
-from go_publish.versions import LATEST
+from go_publish.versions import LATEST, stable_version_of
 
 __all__ = [
     "MANIFEST_MEDIA_TYPES",
@@ -629,10 +629,8 @@ def _stable_tags_descending(tags: Iterable[str]) -> list[str]:
     """Stable semver tags (a leading v allowed), highest first; `1.2.3` before `v1.2.3`."""
     ranked: list[tuple[semver.Version, bool, str]] = []
     for tag in tags:
-        text = tag[1:] if tag.startswith("v") else tag
-        if semver.Version.is_valid(text):
-            version = semver.Version.parse(text)
-            if not version.prerelease and not version.build:
-                ranked.append((version, not tag.startswith("v"), tag))
+        version = stable_version_of(tag)
+        if version is not None:
+            ranked.append((version, not tag.startswith("v"), tag))
     ranked.sort(reverse=True)
     return [tag for _, _, tag in ranked]

@@ -41,16 +41,18 @@ def is_stable(version: semver.Version) -> bool:
     return not version.prerelease
 
 
+def stable_version_of(tag: str) -> semver.Version | None:
+    """The stable release a repository tag names (a leading v is allowed), or None."""
+    text = tag[1:] if tag.startswith("v") else tag
+    if not semver.Version.is_valid(text):
+        return None
+    version = semver.Version.parse(text)
+    return version if is_stable(version) and not version.build else None
+
+
 def stable_versions(tags: Iterable[str]) -> list[semver.Version]:
-    """The stable semantic versions among a repository's tags (a leading v is allowed)."""
-    found: list[semver.Version] = []
-    for tag in tags:
-        text = tag[1:] if tag.startswith("v") else tag
-        if semver.Version.is_valid(text):
-            version = semver.Version.parse(text)
-            if is_stable(version) and not version.build:
-                found.append(version)
-    return found
+    """The stable semantic versions among a repository's tags."""
+    return [v for v in map(stable_version_of, tags) if v is not None]
 
 
 def alias_tags(version: semver.Version) -> list[str]:
